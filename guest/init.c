@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * /init of the test guest: a pseries kernel booted by scripts/boot with
+ * an initramfs made by scripts/mkinitramfs.
+ *
+ * 1. Mounts proc, sysfs, devtmpfs, debugfs and a tmpfs on /tmp.
+ * 2. Hands every test PCI device (QEMU "edu", 1234:11e8) to vfio-pci and
+ *    exports their addresses in the environment of the tests
+ *    (IOMMUFD_TEST_PCI_DEVICES, space separated, in PCI address order).
+ * 3. Runs each test of /tests/list ("name timeout-seconds [args...]") in a
+ *    session of its own, output to the results channel (/dev/hvc1, the
+ *    second QEMU vty, else the console), framed by
+ *        @@@ BEGIN <name>
+ *        @@@ END <name> exit=<n> | signal=<n> | watchdog=<seconds>
+ *    and kills it (and its children) when its watchdog expires.
+ * 4. Prints the sentinel line on the console and the results channel and
+ *    powers the machine off.
+ *
+ * It never decides whether a test passed: scripts/verdict does that from
+ * what it prints.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SENTINEL "@@@ SENTINEL iommufd-spapr guest: all tests ran"
+#define TEST_VENDOR "0x1234"
+#define TEST_DEVICE "0x11e8"
+
+static FILE *console;
+static FILE *results;
+
+static void say(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fflush(f);
+}
+
+static void do_mount(const char *src, const char *dst, const char *type)
+{
+	mkdir(dst, 0755);
+	if (mount(src, dst, type, 0, NULL) && errno != EBUSY)
+		say(console, "init: mount %s on %s: %s\n", type, dst,
+		    strerror(errno));
+}
+
+static int read_str(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+static int cmp_names(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* Bind every edu device to vfio-pci; returns their addresses. */
+static void bind_test_devices(char *list, size_t len)
+{
+	struct dirent **ents;
+	char path[512], val[64];
+	int i, n;
+
+	list[0] = 0;
+	n = scandir("/sys/bus/pci/devices", &ents, NULL, cmp_names);
+	for (i = 0; i < n; i++) {
+		const char *bdf = ents[i]->d_name;
+
+		if (bdf[0] == '.')
+			goto next;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor",
+			 bdf);
+		if (read_str(path, val, sizeof(val)) || strcmp(val, TEST_VENDOR))
+			goto next;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
+			 bdf);
+		if (read_str(path, val, sizeof(val)) || strcmp(val, TEST_DEVICE))
+			goto next;
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+		write_str(path, bdf);
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/driver_override", bdf);
+		if (write_str(path, "vfio-pci") ||
+		    write_str("/sys/bus/pci/drivers_probe", bdf)) {
+			say(console, "init: binding %s to vfio-pci: %s\n", bdf,
+			    strerror(errno));
+			goto next;
+		}
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/driver", bdf);
+		if (readlink(path, val, sizeof(val) - 1) < 0) {
+			say(console, "init: %s has no driver after probe\n", bdf);
+			goto next;
+		}
+		say(console, "init: %s bound to vfio-pci\n", bdf);
+		if (list[0])
+			strncat(list, " ", len - strlen(list) - 1);
+		strncat(list, bdf, len - strlen(list) - 1);
+next:
+		free(ents[i]);
+	}
+	if (n >= 0)
+		free(ents);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void run_test(char *line)
+{
+	char *argv[32], *save = NULL, *tok, *name, path[256];
+	int argc = 0, status, timeout;
+	double t0;
+	pid_t pid, w;
+
+	name = strtok_r(line, " \t\n", &save);
+	tok = strtok_r(NULL, " \t\n", &save);
+	if (!name || name[0] == '#')
+		return;
+	timeout = tok ? atoi(tok) : 0;
+	if (timeout <= 0)
+		timeout = 300;
+	snprintf(path, sizeof(path), "/tests/%s", name);
+	argv[argc++] = path;
+	while (argc < 31 && (tok = strtok_r(NULL, " \t\n", &save)))
+		argv[argc++] = tok;
+	argv[argc] = NULL;
+
+	say(console, "init: running %s (watchdog %d s)\n", name, timeout);
+	say(results, "@@@ BEGIN %s\n", name);
+	t0 = now();
+	pid = fork();
+	if (pid == 0) {
+		setsid();
+		dup2(fileno(results), 1);
+		dup2(fileno(results), 2);
+		if (chdir("/tmp"))
+			_exit(126);
+		execv(path, argv);
+		printf("init: exec %s: %s\n", path, strerror(errno));
+		_exit(127);
+	}
+	if (pid < 0) {
+		say(results, "@@@ END %s exit=127\n", name);
+		return;
+	}
+	for (;;) {
+		w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			break;
+		if (now() - t0 > timeout) {
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			say(results, "\n@@@ END %s watchdog=%d\n", name, timeout);
+			say(console, "init: %s killed by the watchdog after %d s\n",
+			    name, timeout);
+			return;
+		}
+		usleep(20000);
+	}
+	/* Kill what the test left behind in its session. */
+	kill(-pid, SIGKILL);
+	if (WIFEXITED(status))
+		say(results, "\n@@@ END %s exit=%d\n", name, WEXITSTATUS(status));
+	else
+		say(results, "\n@@@ END %s signal=%d\n", name, WTERMSIG(status));
+	say(console, "init: %s done in %.1f s\n", name, now() - t0);
+}
+
+int main(void)
+{
+	char devices[1024], line[512];
+	FILE *list;
+	int fd;
+
+	do_mount("devtmpfs", "/dev", "devtmpfs");
+	fd = open("/dev/console", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	console = stdout;
+	do_mount("proc", "/proc", "proc");
+	do_mount("sysfs", "/sys", "sysfs");
+	do_mount("debugfs", "/sys/kernel/debug", "debugfs");
+	do_mount("tmpfs", "/tmp", "tmpfs");
+
+	results = fopen("/dev/hvc1", "w");
+	if (!results) {
+		say(console, "init: no /dev/hvc1 (%s), results go to the console\n",
+		    strerror(errno));
+		results = console;
+	}
+
+	bind_test_devices(devices, sizeof(devices));
+	setenv("IOMMUFD_TEST_PCI_DEVICES", devices, 1);
+	setenv("PATH", "/tests:/", 1);
+	say(console, "init: test PCI devices: %s\n",
+	    devices[0] ? devices : "(none)");
+
+	list = fopen("/tests/list", "r");
+	if (!list) {
+		say(console, "init: /tests/list: %s\n", strerror(errno));
+	} else {
+		while (fgets(line, sizeof(line), list))
+			run_test(line);
+		fclose(list);
+	}
+
+	say(results, "%s\n", SENTINEL);
+	if (results != console)
+		say(console, "%s\n", SENTINEL);
+	sync();
+	reboot(RB_POWER_OFF);
+	return 0;
+}
