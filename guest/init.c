@@ -13,7 +13,8 @@
  *        @@@ BEGIN <name>
  *        @@@ END <name> exit=<n> | signal=<n> | watchdog=<seconds>
  *    and kills it (and its children) when its watchdog expires.
- * 4. Prints the sentinel line on the console and the results channel and
+ * 4. With kmemleak, scans for leaks and prints them on the console.
+ * 5. Prints the sentinel line on the console and the results channel and
  *    powers the machine off.
  *
  * It never decides whether a test passed: scripts/verdict does that from
@@ -213,6 +214,34 @@ static void run_test(char *line)
 	say(console, "init: %s done in %.1f s\n", name, now() - t0);
 }
 
+/*
+ * With CONFIG_DEBUG_KMEMLEAK, scan for leaked kernel objects once the tests
+ * are done and print what was found on the console, where scripts/verdict
+ * treats any "unreferenced object" as a failure. Objects younger than
+ * about 5 s are not reported, hence the wait.
+ */
+static void kmemleak_report(void)
+{
+	const char *path = "/sys/kernel/debug/kmemleak";
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	if (access(path, F_OK))
+		return;
+	sleep(6);
+	write_str(path, "scan");
+	write_str(path, "scan");
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return;
+	say(console, "init: kmemleak scan done\n");
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, n, console);
+	fflush(console);
+	close(fd);
+}
+
 int main(void)
 {
 	char devices[1024], line[512];
@@ -255,6 +284,8 @@ int main(void)
 			run_test(line);
 		fclose(list);
 	}
+
+	kmemleak_report();
 
 	say(results, "%s\n", SENTINEL);
 	if (results != console)
