@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Hypercall cost of DMA mapping on pseries, counted, not timed.
+ *
+ * Maps and unmaps a 64 MiB buffer for the first VFIO test device
+ * (IOMMUFD_TEST_PCI_DEVICES, set by /init) and counts the TCE hypercalls
+ * each operation made, from the HCALL_STATS counters in debugfs
+ * (hcall_inst/cpuN: "opcode calls tb [purr]"), summed over all CPUs.
+ * The figures are printed as KTAP diagnostics ("# tce_bench: ..."); a
+ * measurement is "ok" when its operations succeeded and the counters
+ * could be read, and it is never judged by its numbers.
+ *
+ * Paths measured: the legacy VFIO sPAPR TCE v2 container, in the default
+ * 32-bit window (4K TCEs) and in a 64-bit DDW (64K TCEs).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/vfio.h>
+
+#define BUF_SIZE (64UL << 20)
+#define SZ_1G 0x40000000ULL
+
+enum { H_GET_TCE, H_PUT_TCE, H_STUFF_TCE, H_PUT_TCE_INDIRECT, NR_HC };
+static const unsigned long hc_opcode[NR_HC] = { 0x1c, 0x20, 0x138, 0x13c };
+static const char *const hc_name[NR_HC] = {
+	"H_GET_TCE", "H_PUT_TCE", "H_STUFF_TCE", "H_PUT_TCE_INDIRECT"
+};
+
+struct counts {
+	unsigned long long n[NR_HC];
+};
+
+static int read_counts(struct counts *c)
+{
+	const char *dir = "/sys/kernel/debug/hcall_inst";
+	struct dirent *d;
+	DIR *dp;
+
+	memset(c, 0, sizeof(*c));
+	dp = opendir(dir);
+	if (!dp)
+		return -errno;
+	while ((d = readdir(dp))) {
+		char path[PATH_MAX], line[256];
+		FILE *f;
+
+		if (strncmp(d->d_name, "cpu", 3))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			unsigned long op;
+			unsigned long long calls;
+			int i;
+
+			if (sscanf(line, "%lu %llu", &op, &calls) != 2)
+				continue;
+			for (i = 0; i != NR_HC; i++)
+				if (op == hc_opcode[i])
+					c->n[i] += calls;
+		}
+		fclose(f);
+	}
+	closedir(dp);
+	return 0;
+}
+
+static int test_num;
+
+/* Prints one measurement: the hcalls between @a and @b for @tces TCEs. */
+static void report(const char *name, const struct counts *a,
+		   const struct counts *b, unsigned long tces, int rc)
+{
+	unsigned long long total = 0;
+	char buf[512];
+	int i, len;
+
+	test_num++;
+	if (rc) {
+		printf("not ok %d %s # %s\n", test_num, name, strerror(-rc));
+		return;
+	}
+	len = snprintf(buf, sizeof(buf), "# tce_bench: %-28s TCEs %6lu:", name,
+		       tces);
+	for (i = 0; i != NR_HC; i++) {
+		unsigned long long d = b->n[i] - a->n[i];
+
+		total += d;
+		len += snprintf(buf + len, sizeof(buf) - len, " %s %llu",
+				hc_name[i], d);
+	}
+	printf("%s total %llu hcalls/TCE %.4f\n", buf, total,
+	       tces ? (double)total / tces : 0.0);
+	printf("ok %d %s\n", test_num, name);
+}
+
+static int map(int fd, void *va, uint64_t iova, size_t size)
+{
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)va, .iova = iova, .size = size,
+	};
+
+	return ioctl(fd, VFIO_IOMMU_MAP_DMA, &m) ? -errno : 0;
+}
+
+static int unmap(int fd, uint64_t iova, size_t size)
+{
+	struct vfio_iommu_type1_dma_unmap u = {
+		.argsz = sizeof(u), .iova = iova, .size = size,
+	};
+
+	return ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &u) ? -errno : 0;
+}
+
+/* Maps and unmaps the buffer at @iova, reporting both under @what. */
+static void measure(int fd, void *buf, uint64_t iova, unsigned int shift,
+		    const char *what)
+{
+	struct counts a = {}, b = {}, c = {};
+	char name[64];
+	int rc;
+
+	rc = read_counts(&a);
+	if (!rc)
+		rc = map(fd, buf, iova, BUF_SIZE);
+	if (!rc)
+		rc = read_counts(&b);
+	snprintf(name, sizeof(name), "%s.map", what);
+	report(name, &a, &b, BUF_SIZE >> shift, rc);
+	if (rc) {
+		test_num++;
+		printf("not ok %d %s.unmap # map failed\n", test_num, what);
+		return;
+	}
+	rc = unmap(fd, iova, BUF_SIZE);
+	if (!rc)
+		rc = read_counts(&c);
+	snprintf(name, sizeof(name), "%s.unmap", what);
+	report(name, &b, &c, BUF_SIZE >> shift, rc);
+}
+
+static int group_of(const char *bdf, char *path, size_t len)
+{
+	char link[PATH_MAX], sys[PATH_MAX];
+	ssize_t n;
+
+	snprintf(sys, sizeof(sys), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	n = readlink(sys, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = 0;
+	snprintf(path, len, "/dev/vfio/%s", basename(link));
+	return 0;
+}
+
+int main(void)
+{
+	struct vfio_iommu_spapr_register_memory reg = { .argsz = sizeof(reg) };
+	struct vfio_iommu_spapr_tce_create create = {
+		.argsz = sizeof(create), .page_shift = 16,
+		.window_size = SZ_1G, .levels = 1,
+	};
+	const char *devs = getenv("IOMMUFD_TEST_PCI_DEVICES");
+	char bdf[64] = "", group[PATH_MAX];
+	int container, grp;
+	struct counts c;
+	void *buf;
+
+	printf("KTAP version 1\n1..4\n");
+	if (devs)
+		sscanf(devs, "%63s", bdf);
+	if (!bdf[0] || group_of(bdf, group, sizeof(group))) {
+		printf("# tce_bench: no VFIO test device\n");
+		for (test_num = 1; test_num <= 4; test_num++)
+			printf("ok %d tce_bench # SKIP no VFIO test device\n",
+			       test_num);
+		return 0;
+	}
+	if (read_counts(&c)) {
+		printf("# tce_bench: no hcall_inst in debugfs (HCALL_STATS)\n");
+		for (test_num = 1; test_num <= 4; test_num++)
+			printf("ok %d tce_bench # SKIP no HCALL_STATS\n",
+			       test_num);
+		return 0;
+	}
+	printf("# tce_bench: device %s, buffer %lu MiB\n", bdf, BUF_SIZE >> 20);
+
+	buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	container = open("/dev/vfio/vfio", O_RDWR);
+	grp = open(group, O_RDWR);
+	if (buf == MAP_FAILED || container < 0 || grp < 0 ||
+	    ioctl(grp, VFIO_GROUP_SET_CONTAINER, &container) ||
+	    ioctl(container, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU)) {
+		printf("# tce_bench: legacy v2 container setup: %s\n",
+		       strerror(errno));
+		for (test_num = 1; test_num <= 4; test_num++)
+			printf("not ok %d legacy_v2 # setup failed\n", test_num);
+		return 1;
+	}
+	reg.vaddr = (uintptr_t)buf;
+	reg.size = BUF_SIZE;
+	if (ioctl(container, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, &reg))
+		printf("# tce_bench: preregistration: %s\n", strerror(errno));
+
+	/* Create the default window first, so that its setup is not counted */
+	map(container, buf, 0, 4096);
+	unmap(container, 0, 4096);
+	measure(container, buf, 0, 12, "legacy_v2.default_window_4k");
+
+	if (ioctl(container, VFIO_IOMMU_SPAPR_TCE_CREATE, &create)) {
+		test_num++;
+		printf("not ok %d legacy_v2.ddw_64k.map # create: %s\n",
+		       test_num, strerror(errno));
+		test_num++;
+		printf("not ok %d legacy_v2.ddw_64k.unmap # create failed\n",
+		       test_num);
+	} else {
+		measure(container, buf, create.start_addr, 16,
+			"legacy_v2.ddw_64k");
+	}
+	close(grp);
+	close(container);
+	return 0;
+}
