@@ -48,6 +48,19 @@ phase_end() {
 	printf '%s %d\n' "$_PHASE_NAME" "$t" >> "$RESULTS/phases.txt"
 }
 
+# print_bench: the TCE hypercall figures of the last guest run, if any.
+print_bench() {
+	local k=$RESULTS/ktap/tce_bench.ktap
+	[ -f "$k" ] || return 0
+	echo "TCE hypercalls per operation (HCALL_STATS, guest/tce_bench.c):"
+	sed -n 's/^# tce_bench: /  /p' "$k"
+}
+
+# print_phases T0: one line with each phase's duration and the total.
+print_phases() {
+	echo "phases: $(awk '{printf "%s=%ss ", $1, $2}' "$RESULTS/phases.txt")total=$(( $(date +%s) - $1 ))s"
+}
+
 # need_packages PKG...: install the Debian packages that are missing.
 need_packages() {
 	local missing=() p
