@@ -10,8 +10,14 @@
  * measurement is "ok" when its operations succeeded and the counters
  * could be read, and it is never judged by its numbers.
  *
- * Paths measured: the legacy VFIO sPAPR TCE v2 container, in the default
- * 32-bit window (4K TCEs) and in a 64-bit DDW (64K TCEs).
+ * Paths measured, one after the other on the same device and buffer:
+ *  - the legacy VFIO sPAPR TCE v2 container, in the default 32-bit window
+ *    (4K TCEs) and in a 64-bit DDW (64K TCEs);
+ *  - the VFIO device cdev bound to iommufd, an IOAS with the automatic
+ *    domain (the default window, 4K TCEs), once with the buffer as it
+ *    comes (transparent huge pages make it physically contiguous in 2M
+ *    runs) and once with MADV_NOHUGEPAGE (contiguous per base page).
+ * Then the legacy/iommufd ratio of hcalls per TCE, per operation.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -27,10 +33,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <linux/iommufd.h>
 #include <linux/vfio.h>
 
 #define BUF_SIZE (64UL << 20)
 #define SZ_1G 0x40000000ULL
+#define NR_TESTS 8
 
 enum { H_GET_TCE, H_PUT_TCE, H_STUFF_TCE, H_PUT_TCE_INDIRECT, NR_HC };
 static const unsigned long hc_opcode[NR_HC] = { 0x1c, 0x20, 0x138, 0x13c };
@@ -81,6 +89,13 @@ static int read_counts(struct counts *c)
 
 static int test_num;
 
+/* hcalls per TCE of each successful measurement, for the ratios */
+static struct {
+	char name[64];
+	double per_tce;
+} results[NR_TESTS];
+static int nr_results;
+
 /* Prints one measurement: the hcalls between @a and @b for @tces TCEs. */
 static void report(const char *name, const struct counts *a,
 		   const struct counts *b, unsigned long tces, int rc)
@@ -105,10 +120,25 @@ static void report(const char *name, const struct counts *a,
 	}
 	printf("%s total %llu hcalls/TCE %.4f\n", buf, total,
 	       tces ? (double)total / tces : 0.0);
+	if (nr_results < NR_TESTS && tces) {
+		snprintf(results[nr_results].name,
+			 sizeof(results[nr_results].name), "%s", name);
+		results[nr_results++].per_tce = (double)total / tces;
+	}
 	printf("ok %d %s\n", test_num, name);
 }
 
-static int map(int fd, void *va, uint64_t iova, size_t size)
+/* A way of mapping: the legacy container, or an IOAS of iommufd */
+struct mapper {
+	int (*map)(const struct mapper *m, void *va, uint64_t iova,
+		   size_t size);
+	int (*unmap)(const struct mapper *m, uint64_t iova, size_t size);
+	int fd;
+	__u32 ioas_id;
+};
+
+static int legacy_map(const struct mapper *mp, void *va, uint64_t iova,
+		      size_t size)
 {
 	struct vfio_iommu_type1_dma_map m = {
 		.argsz = sizeof(m),
@@ -116,21 +146,45 @@ static int map(int fd, void *va, uint64_t iova, size_t size)
 		.vaddr = (uintptr_t)va, .iova = iova, .size = size,
 	};
 
-	return ioctl(fd, VFIO_IOMMU_MAP_DMA, &m) ? -errno : 0;
+	return ioctl(mp->fd, VFIO_IOMMU_MAP_DMA, &m) ? -errno : 0;
 }
 
-static int unmap(int fd, uint64_t iova, size_t size)
+static int legacy_unmap(const struct mapper *mp, uint64_t iova, size_t size)
 {
 	struct vfio_iommu_type1_dma_unmap u = {
 		.argsz = sizeof(u), .iova = iova, .size = size,
 	};
 
-	return ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &u) ? -errno : 0;
+	return ioctl(mp->fd, VFIO_IOMMU_UNMAP_DMA, &u) ? -errno : 0;
+}
+
+static int ioas_map(const struct mapper *mp, void *va, uint64_t iova,
+		    size_t size)
+{
+	struct iommu_ioas_map m = {
+		.size = sizeof(m),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = mp->ioas_id,
+		.user_va = (uintptr_t)va, .length = size, .iova = iova,
+	};
+
+	return ioctl(mp->fd, IOMMU_IOAS_MAP, &m) ? -errno : 0;
+}
+
+static int ioas_unmap(const struct mapper *mp, uint64_t iova, size_t size)
+{
+	struct iommu_ioas_unmap u = {
+		.size = sizeof(u), .ioas_id = mp->ioas_id,
+		.iova = iova, .length = size,
+	};
+
+	return ioctl(mp->fd, IOMMU_IOAS_UNMAP, &u) ? -errno : 0;
 }
 
 /* Maps and unmaps the buffer at @iova, reporting both under @what. */
-static void measure(int fd, void *buf, uint64_t iova, unsigned int shift,
-		    const char *what)
+static void measure(const struct mapper *mp, void *buf, uint64_t iova,
+		    unsigned int shift, const char *what)
 {
 	struct counts a = {}, b = {}, c = {};
 	char name[64];
@@ -138,7 +192,7 @@ static void measure(int fd, void *buf, uint64_t iova, unsigned int shift,
 
 	rc = read_counts(&a);
 	if (!rc)
-		rc = map(fd, buf, iova, BUF_SIZE);
+		rc = mp->map(mp, buf, iova, BUF_SIZE);
 	if (!rc)
 		rc = read_counts(&b);
 	snprintf(name, sizeof(name), "%s.map", what);
@@ -148,7 +202,7 @@ static void measure(int fd, void *buf, uint64_t iova, unsigned int shift,
 		printf("not ok %d %s.unmap # map failed\n", test_num, what);
 		return;
 	}
-	rc = unmap(fd, iova, BUF_SIZE);
+	rc = mp->unmap(mp, iova, BUF_SIZE);
 	if (!rc)
 		rc = read_counts(&c);
 	snprintf(name, sizeof(name), "%s.unmap", what);
@@ -169,6 +223,93 @@ static int group_of(const char *bdf, char *path, size_t len)
 	return 0;
 }
 
+static double per_tce(const char *name)
+{
+	for (int i = 0; i != nr_results; i++)
+		if (!strcmp(results[i].name, name))
+			return results[i].per_tce;
+	return -1;
+}
+
+/* "legacy/iommufd" hcalls per TCE for the same operation */
+static void print_ratio(const char *legacy, const char *iommufd)
+{
+	double l = per_tce(legacy), i = per_tce(iommufd);
+
+	if (l < 0 || i <= 0)
+		return;
+	printf("# tce_bench: ratio %s / %s: %.1fx fewer hcalls per TCE\n",
+	       legacy, iommufd, l / i);
+}
+
+static void fail_pair(const char *what, const char *why)
+{
+	test_num++;
+	printf("not ok %d %s.map # %s\n", test_num, what, why);
+	test_num++;
+	printf("not ok %d %s.unmap # %s\n", test_num, what, why);
+}
+
+/* The device cdev bound to iommufd, attached to an IOAS */
+static void measure_iommufd(const char *bdf, void *buf, void *buf_nothp)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+	};
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct mapper mp = { .map = ioas_map, .unmap = ioas_unmap };
+	char path[PATH_MAX], cdev[PATH_MAX] = "";
+	struct dirent *d;
+	int dev_fd = -1;
+	DIR *dp;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
+	dp = opendir(path);
+	while (dp && (d = readdir(dp)))
+		if (!strncmp(d->d_name, "vfio", 4))
+			snprintf(cdev, sizeof(cdev), "/dev/vfio/devices/%s",
+				 d->d_name);
+	if (dp)
+		closedir(dp);
+	if (!cdev[0]) {
+		printf("# tce_bench: no VFIO device cdev\n");
+		for (int i = 0; i != 4; i++)
+			printf("ok %d iommufd # SKIP no VFIO device cdev\n",
+			       ++test_num);
+		return;
+	}
+
+	mp.fd = open("/dev/iommu", O_RDWR);
+	dev_fd = open(cdev, O_RDWR);
+	bind.iommufd = mp.fd;
+	if (mp.fd < 0 || dev_fd < 0 ||
+	    ioctl(dev_fd, VFIO_DEVICE_BIND_IOMMUFD, &bind) ||
+	    ioctl(mp.fd, IOMMU_IOAS_ALLOC, &alloc)) {
+		fail_pair("iommufd.default_window_4k", strerror(errno));
+		fail_pair("iommufd.default_window_4k_nothp", strerror(errno));
+		goto out;
+	}
+	mp.ioas_id = alloc.out_ioas_id;
+	attach.pt_id = mp.ioas_id;
+	if (ioctl(dev_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach)) {
+		fail_pair("iommufd.default_window_4k", strerror(errno));
+		fail_pair("iommufd.default_window_4k_nothp", strerror(errno));
+		goto out;
+	}
+	measure(&mp, buf, 0, 12, "iommufd.default_window_4k");
+	if (buf_nothp == MAP_FAILED)
+		fail_pair("iommufd.default_window_4k_nothp", "mmap failed");
+	else
+		measure(&mp, buf_nothp, 0, 12,
+			"iommufd.default_window_4k_nothp");
+out:
+	if (dev_fd >= 0)
+		close(dev_fd);
+	if (mp.fd >= 0)
+		close(mp.fd);
+}
+
 int main(void)
 {
 	struct vfio_iommu_spapr_register_memory reg = { .argsz = sizeof(reg) };
@@ -178,23 +319,24 @@ int main(void)
 	};
 	const char *devs = getenv("IOMMUFD_TEST_PCI_DEVICES");
 	char bdf[64] = "", group[PATH_MAX];
+	struct mapper legacy = { .map = legacy_map, .unmap = legacy_unmap };
 	int container, grp;
 	struct counts c;
-	void *buf;
+	void *buf, *buf_nothp;
 
-	printf("KTAP version 1\n1..4\n");
+	printf("KTAP version 1\n1..%d\n", NR_TESTS);
 	if (devs)
 		sscanf(devs, "%63s", bdf);
 	if (!bdf[0] || group_of(bdf, group, sizeof(group))) {
 		printf("# tce_bench: no VFIO test device\n");
-		for (test_num = 1; test_num <= 4; test_num++)
+		for (test_num = 1; test_num <= NR_TESTS; test_num++)
 			printf("ok %d tce_bench # SKIP no VFIO test device\n",
 			       test_num);
 		return 0;
 	}
 	if (read_counts(&c)) {
 		printf("# tce_bench: no hcall_inst in debugfs (HCALL_STATS)\n");
-		for (test_num = 1; test_num <= 4; test_num++)
+		for (test_num = 1; test_num <= NR_TESTS; test_num++)
 			printf("ok %d tce_bench # SKIP no HCALL_STATS\n",
 			       test_num);
 		return 0;
@@ -210,32 +352,47 @@ int main(void)
 	    ioctl(container, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU)) {
 		printf("# tce_bench: legacy v2 container setup: %s\n",
 		       strerror(errno));
-		for (test_num = 1; test_num <= 4; test_num++)
+		for (test_num = 1; test_num <= NR_TESTS; test_num++)
 			printf("not ok %d legacy_v2 # setup failed\n", test_num);
 		return 1;
 	}
+	legacy.fd = container;
 	reg.vaddr = (uintptr_t)buf;
 	reg.size = BUF_SIZE;
 	if (ioctl(container, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, &reg))
 		printf("# tce_bench: preregistration: %s\n", strerror(errno));
 
 	/* Create the default window first, so that its setup is not counted */
-	map(container, buf, 0, 4096);
-	unmap(container, 0, 4096);
-	measure(container, buf, 0, 12, "legacy_v2.default_window_4k");
+	legacy_map(&legacy, buf, 0, 4096);
+	legacy_unmap(&legacy, 0, 4096);
+	measure(&legacy, buf, 0, 12, "legacy_v2.default_window_4k");
 
-	if (ioctl(container, VFIO_IOMMU_SPAPR_TCE_CREATE, &create)) {
-		test_num++;
-		printf("not ok %d legacy_v2.ddw_64k.map # create: %s\n",
-		       test_num, strerror(errno));
-		test_num++;
-		printf("not ok %d legacy_v2.ddw_64k.unmap # create failed\n",
-		       test_num);
-	} else {
-		measure(container, buf, create.start_addr, 16,
+	if (ioctl(container, VFIO_IOMMU_SPAPR_TCE_CREATE, &create))
+		fail_pair("legacy_v2.ddw_64k", strerror(errno));
+	else
+		measure(&legacy, buf, create.start_addr, 16,
 			"legacy_v2.ddw_64k");
-	}
 	close(grp);
 	close(container);
+
+	buf_nothp = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf_nothp != MAP_FAILED) {
+		madvise(buf_nothp, BUF_SIZE, MADV_NOHUGEPAGE);
+		memset(buf_nothp, 1, BUF_SIZE);
+	}
+	measure_iommufd(bdf, buf, buf_nothp);
+
+	for (int i = 0; i != 2; i++) {
+		const char *op = i ? "unmap" : "map";
+		char l[64], a[64], b[64];
+
+		snprintf(l, sizeof(l), "legacy_v2.default_window_4k.%s", op);
+		snprintf(a, sizeof(a), "iommufd.default_window_4k.%s", op);
+		snprintf(b, sizeof(b), "iommufd.default_window_4k_nothp.%s",
+			 op);
+		print_ratio(l, a);
+		print_ratio(l, b);
+	}
 	return 0;
 }
