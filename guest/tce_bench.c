@@ -16,7 +16,9 @@
  *  - the VFIO device cdev bound to iommufd, an IOAS with the automatic
  *    domain (the default window, 4K TCEs), once with the buffer as it
  *    comes (transparent huge pages make it physically contiguous in 2M
- *    runs) and once with MADV_NOHUGEPAGE (contiguous per base page).
+ *    runs) and once with MADV_NOHUGEPAGE (contiguous per base page);
+ *    then a HWPT with the same 1 GiB DDW of 64K TCEs as the legacy one
+ *    (IOMMU_HWPT_DATA_SPAPR_TCE), replacing the automatic domain.
  * Then the legacy/iommufd ratio of hcalls per TCE, per operation.
  */
 #define _GNU_SOURCE
@@ -38,7 +40,7 @@
 
 #define BUF_SIZE (64UL << 20)
 #define SZ_1G 0x40000000ULL
-#define NR_TESTS 8
+#define NR_TESTS 10
 
 enum { H_GET_TCE, H_PUT_TCE, H_STUFF_TCE, H_PUT_TCE_INDIRECT, NR_HC };
 static const unsigned long hc_opcode[NR_HC] = { 0x1c, 0x20, 0x138, 0x13c };
@@ -250,6 +252,45 @@ static void fail_pair(const char *what, const char *why)
 	printf("not ok %d %s.unmap # %s\n", test_num, what, why);
 }
 
+struct ddw {
+	uint64_t bus_offset;	/* 0 if there is no DDW */
+	__u32 hwpt_id;
+};
+
+/* A HWPT on @ioas_id with the default window and a 1 GiB DDW of 64K TCEs */
+static struct ddw ddw_hwpt(int fd, __u32 dev_id, __u32 ioas_id)
+{
+	struct iommu_hw_info_spapr_tce info = {};
+	struct iommu_hw_info get = {
+		.size = sizeof(get), .dev_id = dev_id,
+		.data_len = sizeof(info), .data_uptr = (uintptr_t)&info,
+	};
+	struct iommu_hwpt_spapr_tce data = { .num_windows = 2 };
+	struct iommu_hwpt_alloc alloc = {
+		.size = sizeof(alloc), .dev_id = dev_id, .pt_id = ioas_id,
+		.data_type = IOMMU_HWPT_DATA_SPAPR_TCE,
+		.data_len = sizeof(data), .data_uptr = (uintptr_t)&data,
+	};
+	struct ddw ddw = {};
+
+	if (ioctl(fd, IOMMU_GET_HW_INFO, &get) ||
+	    get.out_data_type != IOMMU_HW_INFO_TYPE_SPAPR_TCE ||
+	    !(info.flags & IOMMU_HW_INFO_SPAPR_TCE_DDW) ||
+	    !(info.iommufd_pgsizes & 0x10000))
+		return ddw;
+	data.windows[0].bus_offset = info.dma32_window_start;
+	data.windows[0].size = info.dma32_window_size;
+	data.windows[0].page_shift = 12;
+	data.windows[1].bus_offset = info.ddw_bus_offset;
+	data.windows[1].size = SZ_1G;
+	data.windows[1].page_shift = 16;
+	if (ioctl(fd, IOMMU_HWPT_ALLOC, &alloc))
+		return ddw;
+	ddw.bus_offset = info.ddw_bus_offset;
+	ddw.hwpt_id = alloc.out_hwpt_id;
+	return ddw;
+}
+
 /* The device cdev bound to iommufd, attached to an IOAS */
 static void measure_iommufd(const char *bdf, void *buf, void *buf_nothp)
 {
@@ -260,6 +301,7 @@ static void measure_iommufd(const char *bdf, void *buf, void *buf_nothp)
 	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
 	struct mapper mp = { .map = ioas_map, .unmap = ioas_unmap };
 	char path[PATH_MAX], cdev[PATH_MAX] = "";
+	struct ddw ddw;
 	struct dirent *d;
 	int dev_fd = -1;
 	DIR *dp;
@@ -274,7 +316,7 @@ static void measure_iommufd(const char *bdf, void *buf, void *buf_nothp)
 		closedir(dp);
 	if (!cdev[0]) {
 		printf("# tce_bench: no VFIO device cdev\n");
-		for (int i = 0; i != 4; i++)
+		for (int i = 0; i != 6; i++)
 			printf("ok %d iommufd # SKIP no VFIO device cdev\n",
 			       ++test_num);
 		return;
@@ -288,6 +330,7 @@ static void measure_iommufd(const char *bdf, void *buf, void *buf_nothp)
 	    ioctl(mp.fd, IOMMU_IOAS_ALLOC, &alloc)) {
 		fail_pair("iommufd.default_window_4k", strerror(errno));
 		fail_pair("iommufd.default_window_4k_nothp", strerror(errno));
+		fail_pair("iommufd.ddw_64k", strerror(errno));
 		goto out;
 	}
 	mp.ioas_id = alloc.out_ioas_id;
@@ -295,6 +338,7 @@ static void measure_iommufd(const char *bdf, void *buf, void *buf_nothp)
 	if (ioctl(dev_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach)) {
 		fail_pair("iommufd.default_window_4k", strerror(errno));
 		fail_pair("iommufd.default_window_4k_nothp", strerror(errno));
+		fail_pair("iommufd.ddw_64k", strerror(errno));
 		goto out;
 	}
 	measure(&mp, buf, 0, 12, "iommufd.default_window_4k");
@@ -303,6 +347,16 @@ static void measure_iommufd(const char *bdf, void *buf, void *buf_nothp)
 	else
 		measure(&mp, buf_nothp, 0, 12,
 			"iommufd.default_window_4k_nothp");
+
+	/* The same DDW as the legacy one, through IOMMU_HWPT_DATA_SPAPR_TCE */
+	ddw = ddw_hwpt(mp.fd, bind.out_devid, mp.ioas_id);
+	attach.pt_id = ddw.hwpt_id;
+	if (!ddw.bus_offset ||
+	    ioctl(dev_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach))
+		fail_pair("iommufd.ddw_64k", ddw.bus_offset ?
+			  strerror(errno) : "no DDW");
+	else
+		measure(&mp, buf, ddw.bus_offset, 16, "iommufd.ddw_64k");
 out:
 	if (dev_fd >= 0)
 		close(dev_fd);
@@ -393,6 +447,9 @@ int main(void)
 			 op);
 		print_ratio(l, a);
 		print_ratio(l, b);
+		snprintf(l, sizeof(l), "legacy_v2.ddw_64k.%s", op);
+		snprintf(a, sizeof(a), "iommufd.ddw_64k.%s", op);
+		print_ratio(l, a);
 	}
 	return 0;
 }
