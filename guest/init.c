@@ -230,11 +230,15 @@ static void kmemleak_report(void)
 	if (access(path, F_OK))
 		return;
 	sleep(6);
-	write_str(path, "scan");
-	write_str(path, "scan");
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
+	if (write_str(path, "scan") || write_str(path, "scan")) {
+		say(console, "init: kmemleak scan failed: %s\n", strerror(errno));
 		return;
+	}
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		say(console, "init: kmemleak scan failed: %s\n", strerror(errno));
+		return;
+	}
 	say(console, "init: kmemleak scan done\n");
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		fwrite(buf, 1, n, console);
