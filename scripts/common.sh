@@ -83,22 +83,114 @@ BUILD_PACKAGES=(gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross
 	gcc libc6-dev make flex bison bc libssl-dev libelf-dev ccache cpio
 	xz-utils gzip git python3 perl rsync qemu-system-ppc)
 
-# need_base: make sure the pinned base tarball is here (installing the
+# Private apt configuration (gitignored $APT_DIR): packages of other
+# Debian suites (the base's suite, for instance trixie-backports) are
+# downloaded through a sources list of our own, next to the machine's apt
+# configuration, never by editing it. The mirror is the one the machine's
+# own Debian sources use (read from apt, never written here).
+APT_DIR=${APT_DIR:-$TOP/.apt}
+
+# apt_mirror: the URI of the machine's Debian archive (the one that serves
+# its own release), from apt's configured index targets.
+apt_mirror() {
+	local codename uri
+	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+	uri=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null |
+		awk -v c="$codename" '$2 == c { print $1; exit }')
+	[ -n "$uri" ] || die "no apt source of this machine serves its release '$codename': cannot tell which Debian mirror to use"
+	printf '%s\n' "${uri%/}"
+}
+
+# papt SUITE ARGS...: apt-get with a private configuration for SUITE (its
+# own sources list, lists, cache and an empty status file).
+# (SUITE may carry an architecture: "bookworm:ppc64el".)
+papt_opts() {
+	local d=$APT_DIR/${1/:/-}
+	printf '%s\n' -o "Dir::Etc::sourcelist=$d/sources.list" \
+		-o Dir::Etc::sourceparts=/nonexistent \
+		-o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" \
+		-o "Dir::State::status=$d/status" -o APT::Sandbox::User=root
+	case $1 in *:*) printf '%s\n' -o "APT::Architectures::=${1#*:}" ;; esac
+}
+papt_setup() {
+	local suite=${1%%:*} d=$APT_DIR/${1/:/-} mirror
+	mirror=$(apt_mirror)
+	mkdir -p "$d/lists/partial" "$d/cache/archives/partial"
+	: > "$d/status"
+	printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
+		"$mirror" "$suite" > "$d/sources.list"
+	mapfile -t _o < <(papt_opts "$1")
+	apt-get "${_o[@]}" -qq update || die "apt-get update of $1 (private configuration in $d) failed"
+}
+
+# papt_fetch SUITE PACKAGE VERSION DIR: download PACKAGE=VERSION from SUITE
+# into DIR and unpack it there (dpkg-deb -x: no maintainer scripts, the
+# machine's package database is not touched). When the archive no longer
+# serves VERSION, fail naming it and the newest version that is served.
+papt_fetch() {
+	local suite=$1 pkg=$2 ver=$3 dir=$4 newest
+	case $suite in *:*) pkg=$pkg:${suite#*:} ;; esac
+	papt_setup "$suite"
+	mapfile -t _o < <(papt_opts "$suite")
+	if ! apt-cache "${_o[@]}" madison "$pkg" | awk -F' *[|] *' -v v="$ver" '$2 == v { f = 1 } END { exit !f }'; then
+		newest=$(apt-cache "${_o[@]}" madison "$pkg" | awk -F' *[|] *' 'NR == 1 { print $2 }')
+		die "$pkg $ver is no longer served by ${suite%%:*} (newest served: ${newest:-none}); bump the version (and its sha256) in base/pin"
+	fi
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	(cd "$dir" && apt-get "${_o[@]}" -qq download "$pkg=$ver") ||
+		die "downloading $pkg=$ver from ${suite%%:*} failed"
+	dpkg-deb -x "$dir"/*.deb "$dir" && rm -f "$dir"/*.deb
+}
+
+# need_target_libs: the ppc64el libraries the selftests link statically
+# (7.3's iommufd selftest uses libcap), unpacked from the machine's own
+# release into a sysroot of our own ($PPC_SYSROOT), never installed.
+PPC_SYSROOT=$APT_DIR/ppc64el-sysroot
+TARGET_LIBS=(libcap-dev)
+need_target_libs() {
+	local codename stamp=$PPC_SYSROOT/.fetched pkg
+	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "${TARGET_LIBS[*]}" ] && return 0
+	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+	papt_setup "$codename:ppc64el"
+	mapfile -t _o < <(papt_opts "$codename:ppc64el")
+	rm -rf "$PPC_SYSROOT"
+	mkdir -p "$PPC_SYSROOT/debs"
+	for pkg in "${TARGET_LIBS[@]}"; do
+		(cd "$PPC_SYSROOT/debs" && apt-get "${_o[@]}" -qq download "$pkg:ppc64el") ||
+			die "downloading $pkg:ppc64el from $codename failed"
+	done
+	for pkg in "$PPC_SYSROOT"/debs/*.deb; do
+		dpkg-deb -x "$pkg" "$PPC_SYSROOT"
+	done
+	echo "${TARGET_LIBS[*]}" > "$stamp"
+}
+
+# need_debian_config: prints the path of Debian's ppc64el kernel config
+# (base/pin: DEBIAN_CONFIG_*), downloading the package if needed.
+need_debian_config() {
+	local dir=$APT_DIR/debian-config
+	if [ ! -f "$dir/$DEBIAN_CONFIG_FILE" ] ||
+	   [ "$(cat "$dir/.version" 2>/dev/null)" != "$DEBIAN_CONFIG_VERSION" ]; then
+		papt_fetch "$DEBIAN_CONFIG_SUITE" "$DEBIAN_CONFIG_PACKAGE" \
+			"$DEBIAN_CONFIG_VERSION" "$dir" >&2
+		[ -f "$dir/$DEBIAN_CONFIG_FILE" ] ||
+			die "$DEBIAN_CONFIG_FILE missing from $DEBIAN_CONFIG_PACKAGE $DEBIAN_CONFIG_VERSION"
+		echo "$DEBIAN_CONFIG_VERSION" > "$dir/.version"
+	fi
+	printf '%s\n' "$dir/$DEBIAN_CONFIG_FILE"
+}
+
+# need_base: make sure the pinned base tarball is here (downloading the
 # pinned source package if it is not) and has the pinned sha256.
 need_base() {
 	need_packages "${BUILD_PACKAGES[@]}"
 	if [ ! -f "$TARBALL" ] ||
 	   [ "$(sha256sum "$TARBALL" | cut -d' ' -f1)" != "$SHA256" ]; then
-		local sudo=""
-		[ "$(id -u)" -eq 0 ] || sudo=sudo
-		log "installing $PACKAGE=$VERSION"
-		$sudo apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-			--no-install-recommends --allow-downgrades \
-			"$PACKAGE=$VERSION" >/dev/null ||
-			die "the pinned base $PACKAGE=$VERSION is not installable here ('apt-cache policy $PACKAGE' shows what is offered); change base/pin deliberately, never silently"
+		log "downloading $PACKAGE=$VERSION from $SUITE"
+		papt_fetch "$SUITE" "$PACKAGE" "$VERSION" "$APT_DIR/base"
 	fi
-	[ -f "$TARBALL" ] || die "$TARBALL missing after installing $PACKAGE=$VERSION"
+	[ -f "$TARBALL" ] || die "$TARBALL missing after unpacking $PACKAGE=$VERSION"
 	local sum
 	sum=$(sha256sum "$TARBALL" | cut -d' ' -f1)
 	[ "$sum" = "$SHA256" ] ||
