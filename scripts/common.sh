@@ -8,6 +8,8 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KTREE=${KTREE:-$TOP/linux}		# kernel work tree (git, gitignored)
 BUILD=${BUILD:-$TOP/build}		# build output (gitignored)
 RESULTS=${RESULTS:-$TOP/results}	# console logs, KTAP (gitignored)
+# Phase durations of a run, where scripts/boot --results does not move them
+PHASES_FILE=${PHASES_FILE:-$RESULTS/phases.txt}
 SERIES=${SERIES:-$TOP/series}	# the exported series
 BASE_TAG=base
 
@@ -36,29 +38,29 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # Phase timing: phase_start NAME ... phase_end prints the duration.
 _PHASE_NAME=""
 _PHASE_T0=0
-phase_start() {
-	_PHASE_NAME=$1
+phase_start() { # PHASE_PREFIX (environment) names a second run's phases
+	_PHASE_NAME=${PHASE_PREFIX:-}$1
 	_PHASE_T0=$(date +%s)
 	log "phase $_PHASE_NAME"
 }
 phase_end() {
 	local t=$(( $(date +%s) - _PHASE_T0 ))
 	printf 'phase %-24s %4d s\n' "$_PHASE_NAME" "$t" >&2
-	mkdir -p "$RESULTS"
-	printf '%s %d\n' "$_PHASE_NAME" "$t" >> "$RESULTS/phases.txt"
+	mkdir -p "$(dirname "$PHASES_FILE")"
+	printf '%s %d\n' "$_PHASE_NAME" "$t" >> "$PHASES_FILE"
 }
 
-# print_bench: the TCE hypercall figures of the last guest run, if any.
+# print_bench [RESULTS]: the TCE benchmark table of a guest run, if any.
 print_bench() {
-	local k=$RESULTS/ktap/tce_bench.ktap
+	local k=${1:-$RESULTS}/ktap/tce_bench.ktap
 	[ -f "$k" ] || return 0
-	echo "TCE hypercalls per operation (HCALL_STATS, guest/tce_bench.c):"
+	echo "TCE benchmark, legacy v2 container vs iommufd (guest/tce_bench.c):"
 	sed -n 's/^# tce_bench: /  /p' "$k"
 }
 
 # print_phases T0: one line with each phase's duration and the total.
 print_phases() {
-	echo "phases: $(awk '{printf "%s=%ss ", $1, $2}' "$RESULTS/phases.txt")total=$(( $(date +%s) - $1 ))s"
+	echo "phases: $(awk '{printf "%s=%ss ", $1, $2}' "$PHASES_FILE")total=$(( $(date +%s) - $1 ))s"
 }
 
 # need_packages PKG...: install the Debian packages that are missing.
