@@ -265,6 +265,8 @@ int main(void)
 	do_mount("proc", "/proc", "proc");
 	do_mount("sysfs", "/sys", "sysfs");
 	do_mount("debugfs", "/sys/kernel/debug", "debugfs");
+	/* The rtas_input event, which vfio_spapr_edu counts RTAS calls with */
+	do_mount("tracefs", "/sys/kernel/tracing", "tracefs");
 	do_mount("tmpfs", "/tmp", "tmpfs");
 
 	results = fopen("/dev/hvc1", "w");
