@@ -152,6 +152,43 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * The binaries "guest_tests=a,b" on the kernel command line names, if it
+ * names any: a second boot of the same initramfs (scripts/boot --append)
+ * runs only those. Empty means all of /tests/list.
+ */
+static char only_tests[256];
+
+static void read_only_tests(void)
+{
+	char cmdline[4096], *p;
+	FILE *f = fopen("/proc/cmdline", "r");
+	size_t n;
+
+	if (!f)
+		return;
+	n = fread(cmdline, 1, sizeof(cmdline) - 1, f);
+	fclose(f);
+	cmdline[n] = 0;
+	p = strstr(cmdline, "guest_tests=");
+	if (!p || (p != cmdline && p[-1] != ' '))
+		return;
+	p += strlen("guest_tests=");
+	snprintf(only_tests, sizeof(only_tests), ",%.*s,",
+		 (int)strcspn(p, " \n"), p);
+}
+
+/* Does the command line let @name run? */
+static int test_selected(const char *name)
+{
+	char key[128];
+
+	if (!only_tests[0])
+		return 1;
+	snprintf(key, sizeof(key), ",%s,", name);
+	return strstr(only_tests, key) != NULL;
+}
+
 static void run_test(char *line)
 {
 	char *argv[32], *save = NULL, *tok, *name, path[256];
@@ -163,6 +200,10 @@ static void run_test(char *line)
 	tok = strtok_r(NULL, " \t\n", &save);
 	if (!name || name[0] == '#')
 		return;
+	if (!test_selected(name)) {
+		say(console, "init: %s not selected by guest_tests=\n", name);
+		return;
+	}
 	timeout = tok ? atoi(tok) : 0;
 	if (timeout <= 0)
 		timeout = 300;
@@ -282,6 +323,7 @@ int main(void)
 	say(console, "init: test PCI devices: %s\n",
 	    devices[0] ? devices : "(none)");
 
+	read_only_tests();
 	list = fopen("/tests/list", "r");
 	if (!list) {
 		say(console, "init: /tests/list: %s\n", strerror(errno));
