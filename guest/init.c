@@ -308,6 +308,8 @@ int main(void)
 	do_mount("debugfs", "/sys/kernel/debug", "debugfs");
 	/* The rtas_input event, which vfio_spapr_edu counts RTAS calls with */
 	do_mount("tracefs", "/sys/kernel/tracing", "tracefs");
+	/* cgroup2: vfio_spapr_edu measures what its memcg is charged */
+	do_mount("cgroup2", "/sys/fs/cgroup", "cgroup2");
 	do_mount("tmpfs", "/tmp", "tmpfs");
 
 	results = fopen("/dev/hvc1", "w");

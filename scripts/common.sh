@@ -58,6 +58,15 @@ print_bench() {
 	sed -n 's/^# tce_bench: /  /p' "$k"
 }
 
+# print_measured [RESULTS]: what vfio_spapr_edu measured and printed as
+# "measured:" lines (RTAS calls of a legacy session, memcg charges).
+print_measured() {
+	local k=${1:-$RESULTS}/ktap/vfio_spapr_edu.ktap
+	[ -f "$k" ] || return 0
+	echo "Measured by vfio_spapr_edu:"
+	sed -n 's/^#.*:[0-9]*:\([^:]*\):measured: /  \1: /p' "$k"
+}
+
 # print_phases T0: one line with each phase's duration and the total.
 print_phases() {
 	echo "phases: $(awk '{printf "%s=%ss ", $1, $2}' "$PHASES_FILE")total=$(( $(date +%s) - $1 ))s"
