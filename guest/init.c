@@ -6,7 +6,9 @@
  * 1. Mounts proc, sysfs, devtmpfs, debugfs and a tmpfs on /tmp.
  * 2. Hands every test PCI device (QEMU "edu", 1234:11e8) to vfio-pci and
  *    exports their addresses in the environment of the tests
- *    (IOMMUFD_TEST_PCI_DEVICES, space separated, in PCI address order).
+ *    (IOMMUFD_TEST_PCI_DEVICES, space separated, in PCI address order),
+ *    and with them every other device of their IOMMU groups (a PE's
+ *    other functions), which VFIO needs bound to vfio-pci too.
  * 3. Runs each test of /tests/list ("name timeout-seconds [args...]") in a
  *    session of its own, output to the results channel (/dev/hvc1, the
  *    second QEMU vty, else the console), framed by
@@ -26,6 +28,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,11 +97,54 @@ static int cmp_names(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
+/* Appends @bdf to the space-separated @list */
+static void list_add(char *list, size_t len, const char *bdf)
+{
+	if (list[0])
+		strncat(list, " ", len - strlen(list) - 1);
+	strncat(list, bdf, len - strlen(list) - 1);
+}
+
+/* Hands @bdf to vfio-pci; 0, or -1 after saying why not */
+static int bind_vfio(const char *bdf)
+{
+	char path[512], val[64];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind",
+		 bdf);
+	write_str(path, bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
+		 bdf);
+	if (write_str(path, "vfio-pci") ||
+	    write_str("/sys/bus/pci/drivers_probe", bdf)) {
+		say(console, "init: binding %s to vfio-pci: %s\n", bdf,
+		    strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	if (readlink(path, val, sizeof(val) - 1) < 0) {
+		say(console, "init: %s has no driver after probe\n", bdf);
+		return -1;
+	}
+	say(console, "init: %s bound to vfio-pci\n", bdf);
+	return 0;
+}
+
+static bool is_edu(const char *bdf)
+{
+	char path[512], val[64];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", bdf);
+	if (read_str(path, val, sizeof(val)) || strcmp(val, TEST_VENDOR))
+		return false;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", bdf);
+	return !read_str(path, val, sizeof(val)) && !strcmp(val, TEST_DEVICE);
+}
+
 /* Bind every edu device to vfio-pci; returns their addresses. */
 static void bind_test_devices(char *list, size_t len)
 {
 	struct dirent **ents;
-	char path[512], val[64];
 	int i, n;
 
 	list[0] = 0;
@@ -106,42 +152,43 @@ static void bind_test_devices(char *list, size_t len)
 	for (i = 0; i < n; i++) {
 		const char *bdf = ents[i]->d_name;
 
-		if (bdf[0] == '.')
-			goto next;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor",
-			 bdf);
-		if (read_str(path, val, sizeof(val)) || strcmp(val, TEST_VENDOR))
-			goto next;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
-			 bdf);
-		if (read_str(path, val, sizeof(val)) || strcmp(val, TEST_DEVICE))
-			goto next;
-		snprintf(path, sizeof(path),
-			 "/sys/bus/pci/devices/%s/driver/unbind", bdf);
-		write_str(path, bdf);
-		snprintf(path, sizeof(path),
-			 "/sys/bus/pci/devices/%s/driver_override", bdf);
-		if (write_str(path, "vfio-pci") ||
-		    write_str("/sys/bus/pci/drivers_probe", bdf)) {
-			say(console, "init: binding %s to vfio-pci: %s\n", bdf,
-			    strerror(errno));
-			goto next;
-		}
-		snprintf(path, sizeof(path),
-			 "/sys/bus/pci/devices/%s/driver", bdf);
-		if (readlink(path, val, sizeof(val) - 1) < 0) {
-			say(console, "init: %s has no driver after probe\n", bdf);
-			goto next;
-		}
-		say(console, "init: %s bound to vfio-pci\n", bdf);
-		if (list[0])
-			strncat(list, " ", len - strlen(list) - 1);
-		strncat(list, bdf, len - strlen(list) - 1);
-next:
+		if (bdf[0] != '.' && is_edu(bdf) && !bind_vfio(bdf))
+			list_add(list, len, bdf);
 		free(ents[i]);
 	}
 	if (n >= 0)
 		free(ents);
+}
+
+/*
+ * Bind the devices that share an IOMMU group with the edus of @edus but
+ * are not edus (a PE's other functions) to vfio-pci, so that VFIO finds
+ * the groups viable; returns their addresses.
+ */
+static void bind_group_peers(const char *edus, char *list, size_t len)
+{
+	char copy[1024], path[512], *save = NULL, *bdf;
+	struct dirent **ents;
+	int i, n;
+
+	list[0] = 0;
+	snprintf(copy, sizeof(copy), "%s", edus);
+	for (bdf = strtok_r(copy, " ", &save); bdf;
+	     bdf = strtok_r(NULL, " ", &save)) {
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/iommu_group/devices", bdf);
+		n = scandir(path, &ents, NULL, cmp_names);
+		for (i = 0; i < n; i++) {
+			const char *peer = ents[i]->d_name;
+
+			if (peer[0] != '.' && !is_edu(peer) &&
+			    !bind_vfio(peer))
+				list_add(list, len, peer);
+			free(ents[i]);
+		}
+		if (n >= 0)
+			free(ents);
+	}
 }
 
 static double now(void)
@@ -289,7 +336,7 @@ static void kmemleak_report(void)
 
 int main(void)
 {
-	char devices[1024], line[512];
+	char devices[1024], peers[1024], line[512];
 	FILE *list;
 	int fd;
 
@@ -321,9 +368,10 @@ int main(void)
 
 	bind_test_devices(devices, sizeof(devices));
 	setenv("IOMMUFD_TEST_PCI_DEVICES", devices, 1);
+	bind_group_peers(devices, peers, sizeof(peers));
 	setenv("PATH", "/tests:/", 1);
-	say(console, "init: test PCI devices: %s\n",
-	    devices[0] ? devices : "(none)");
+	say(console, "init: test PCI devices: %s%s%s\n",
+	    devices[0] ? devices : "(none)", peers[0] ? " " : "", peers);
 
 	read_only_tests();
 	list = fopen("/tests/list", "r");

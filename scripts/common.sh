@@ -59,12 +59,14 @@ print_bench() {
 }
 
 # print_measured [RESULTS]: what vfio_spapr_edu measured and printed as
-# "measured:" lines (RTAS calls of a legacy session, memcg charges).
+# "measured:" lines (RTAS calls of a legacy session, memcg charges), each
+# with the test (fixture.variant.test) that printed it.
 print_measured() {
 	local k=${1:-$RESULTS}/ktap/vfio_spapr_edu.ktap
 	[ -f "$k" ] || return 0
 	echo "Measured by vfio_spapr_edu:"
-	sed -n 's/^#.*:[0-9]*:\([^:]*\):measured: /  \1: /p' "$k"
+	awk '/^# +RUN / { name = $3 }
+	     /:measured: / { sub(/^#.*:measured: /, ""); print "  " name ": " $0 }' "$k"
 }
 
 # print_phases T0: one line with each phase's duration and the total.
