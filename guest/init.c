@@ -6,9 +6,10 @@
  * 1. Mounts proc, sysfs, devtmpfs, debugfs and a tmpfs on /tmp.
  * 2. Hands every test PCI device (QEMU "edu", 1234:11e8) to vfio-pci and
  *    exports their addresses in the environment of the tests
- *    (IOMMUFD_TEST_PCI_DEVICES, space separated, in PCI address order),
- *    and with them every other device of their IOMMU groups (a PE's
- *    other functions), which VFIO needs bound to vfio-pci too.
+ *    (IOMMUFD_TEST_PCI_DEVICES, space separated, in PCI address order).
+ *    It also binds the other devices of their IOMMU groups (a PE's other
+ *    functions), which VFIO needs bound to vfio-pci too, but does not
+ *    export them: the tests that use them know their addresses.
  * 3. Runs each test of /tests/list ("name timeout-seconds [args...]") in a
  *    session of its own, output to the results channel (/dev/hvc1, the
  *    second QEMU vty, else the console), framed by
@@ -26,6 +27,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -108,7 +110,8 @@ static void list_add(char *list, size_t len, const char *bdf)
 /* Hands @bdf to vfio-pci; 0, or -1 after saying why not */
 static int bind_vfio(const char *bdf)
 {
-	char path[512], val[64];
+	char path[512], val[256];
+	ssize_t n;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind",
 		 bdf);
@@ -122,8 +125,10 @@ static int bind_vfio(const char *bdf)
 		return -1;
 	}
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	if (readlink(path, val, sizeof(val) - 1) < 0) {
-		say(console, "init: %s has no driver after probe\n", bdf);
+	n = readlink(path, val, sizeof(val) - 1);
+	if (n < 0 || (val[n] = 0, strcmp(basename(val), "vfio-pci"))) {
+		say(console, "init: %s is not bound to vfio-pci after probe\n",
+		    bdf);
 		return -1;
 	}
 	say(console, "init: %s bound to vfio-pci\n", bdf);
@@ -181,8 +186,9 @@ static void bind_group_peers(const char *edus, char *list, size_t len)
 		for (i = 0; i < n; i++) {
 			const char *peer = ents[i]->d_name;
 
+			/* A group of two edus and a peer has it once */
 			if (peer[0] != '.' && !is_edu(peer) &&
-			    !bind_vfio(peer))
+			    !strstr(list, peer) && !bind_vfio(peer))
 				list_add(list, len, peer);
 			free(ents[i]);
 		}
