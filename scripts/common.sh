@@ -94,7 +94,7 @@ need_packages() {
 # dependencies, QEMU and the base source.
 BUILD_PACKAGES=(gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross
 	gcc libc6-dev make flex bison bc libssl-dev libelf-dev ccache cpio
-	xz-utils gzip git python3 perl rsync qemu-system-ppc)
+	xz-utils gzip git python3 perl rsync)
 
 # Private apt configuration (gitignored $APT_DIR): packages of other
 # Debian suites (the base's suite, for instance trixie-backports) are
@@ -154,6 +154,46 @@ papt_fetch() {
 	(cd "$dir" && apt-get "${_o[@]}" -qq download "$pkg=$ver") ||
 		die "downloading $pkg=$ver from ${suite%%:*} failed"
 	dpkg-deb -x "$dir"/*.deb "$dir" && rm -f "$dir"/*.deb
+}
+
+# need_qemu: install the pinned QEMU (base/pin: QEMU_*) unless it is the
+# one installed. It comes from another suite of the machine's release
+# (bookworm-backports), through a private apt configuration in
+# $APT_DIR/QEMU_SUITE-install: a sources list of the machine's own suites
+# (as apt's index targets name them) plus QEMU_SUITE on the machine's
+# mirror, lists and cache of its own, and the machine's real package
+# database, so that dpkg installs it like any Debian package.
+need_qemu() {
+	local have d=$APT_DIR/$QEMU_SUITE-install mirror newest sudo=""
+	have=$(dpkg-query -W -f='${Version}' "$QEMU_PACKAGE" 2>/dev/null || true)
+	[ "$have" = "$QEMU_VERSION" ] && return 0
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	log "installing $QEMU_PACKAGE=$QEMU_VERSION from $QEMU_SUITE (installed: ${have:-none})"
+	mirror=$(apt_mirror)
+	mkdir -p "$d/lists/partial" "$d/cache/archives/partial"
+	{
+		apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' |
+			sort -u | awk 'NF == 3 { k = $1 " " $2; if (!(k in c)) o[n++] = k; c[k] = c[k] " " $3 }
+				END { for (i = 0; i < n; i++)
+					printf "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s%s\n", o[i], c[o[i]] }'
+		printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
+			"$mirror" "$QEMU_SUITE"
+	} > "$d/sources.list"
+	local o=(-o "Dir::Etc::sourcelist=$d/sources.list"
+		-o Dir::Etc::sourceparts=/nonexistent
+		-o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache")
+	$sudo apt-get "${o[@]}" -qq update ||
+		die "apt-get update with the private configuration in $d failed"
+	if ! apt-cache "${o[@]}" madison "$QEMU_PACKAGE" |
+	     awk -F' *[|] *' -v v="$QEMU_VERSION" '$2 == v { f = 1 } END { exit !f }'; then
+		newest=$(apt-cache "${o[@]}" madison "$QEMU_PACKAGE" |
+			awk -F' *[|] *' -v s="$QEMU_SUITE" '$3 ~ s { print $2; exit }')
+		die "$QEMU_PACKAGE $QEMU_VERSION is no longer served by $QEMU_SUITE (newest served: ${newest:-none}); bump QEMU_VERSION in base/pin"
+	fi
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get "${o[@]}" install -y -qq \
+		--no-install-recommends -t "$QEMU_SUITE" \
+		"$QEMU_PACKAGE=$QEMU_VERSION" >/dev/null ||
+		die "installing $QEMU_PACKAGE=$QEMU_VERSION from $QEMU_SUITE failed"
 }
 
 # need_target_libs: the ppc64el libraries the selftests link statically
