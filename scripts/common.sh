@@ -136,19 +136,31 @@ papt_setup() {
 	apt-get "${_o[@]}" -qq update || die "apt-get update of $1 (private configuration in $d) failed"
 }
 
+# apt_served HINT PACKAGE VERSION SUITE APT-OPTION...: fail unless the
+# apt configuration of the options lists PACKAGE=VERSION, naming the
+# newest version SUITE serves and HINT (what to bump).
+apt_served() {
+	local hint=$1 pkg=$2 ver=$3 suite=$4 newest
+	shift 4
+	apt-cache "$@" madison "$pkg" |
+		awk -F' *[|] *' -v v="$ver" '$2 == v { f = 1 } END { exit !f }' &&
+		return 0
+	newest=$(apt-cache "$@" madison "$pkg" |
+		awk -F' *[|] *' -v s="$suite" '$3 ~ s { print $2; exit }')
+	die "$pkg $ver is no longer served by $suite (newest served: ${newest:-none}); $hint"
+}
+
 # papt_fetch SUITE PACKAGE VERSION DIR: download PACKAGE=VERSION from SUITE
 # into DIR and unpack it there (dpkg-deb -x: no maintainer scripts, the
 # machine's package database is not touched). When the archive no longer
 # serves VERSION, fail naming it and the newest version that is served.
 papt_fetch() {
-	local suite=$1 pkg=$2 ver=$3 dir=$4 newest
+	local suite=$1 pkg=$2 ver=$3 dir=$4
 	case $suite in *:*) pkg=$pkg:${suite#*:} ;; esac
 	papt_setup "$suite"
 	mapfile -t _o < <(papt_opts "$suite")
-	if ! apt-cache "${_o[@]}" madison "$pkg" | awk -F' *[|] *' -v v="$ver" '$2 == v { f = 1 } END { exit !f }'; then
-		newest=$(apt-cache "${_o[@]}" madison "$pkg" | awk -F' *[|] *' 'NR == 1 { print $2 }')
-		die "$pkg $ver is no longer served by ${suite%%:*} (newest served: ${newest:-none}); bump the version (and its sha256) in base/pin"
-	fi
+	apt_served "bump the version (and its sha256) in base/pin" \
+		"$pkg" "$ver" "${suite%%:*}" "${_o[@]}"
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	(cd "$dir" && apt-get "${_o[@]}" -qq download "$pkg=$ver") ||
@@ -164,7 +176,7 @@ papt_fetch() {
 # mirror, lists and cache of its own, and the machine's real package
 # database, so that dpkg installs it like any Debian package.
 need_qemu() {
-	local have d=$APT_DIR/$QEMU_SUITE-install mirror newest sudo=""
+	local have d=$APT_DIR/$QEMU_SUITE-install mirror sudo=""
 	have=$(dpkg-query -W -f='${Version}' "$QEMU_PACKAGE" 2>/dev/null || true)
 	[ "$have" = "$QEMU_VERSION" ] && return 0
 	[ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -184,12 +196,8 @@ need_qemu() {
 		-o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache")
 	$sudo apt-get "${o[@]}" -qq update ||
 		die "apt-get update with the private configuration in $d failed"
-	if ! apt-cache "${o[@]}" madison "$QEMU_PACKAGE" |
-	     awk -F' *[|] *' -v v="$QEMU_VERSION" '$2 == v { f = 1 } END { exit !f }'; then
-		newest=$(apt-cache "${o[@]}" madison "$QEMU_PACKAGE" |
-			awk -F' *[|] *' -v s="$QEMU_SUITE" '$3 ~ s { print $2; exit }')
-		die "$QEMU_PACKAGE $QEMU_VERSION is no longer served by $QEMU_SUITE (newest served: ${newest:-none}); bump QEMU_VERSION in base/pin"
-	fi
+	apt_served "bump QEMU_VERSION in base/pin" "$QEMU_PACKAGE" \
+		"$QEMU_VERSION" "$QEMU_SUITE" "${o[@]}"
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get "${o[@]}" install -y -qq \
 		--no-install-recommends -t "$QEMU_SUITE" \
 		"$QEMU_PACKAGE=$QEMU_VERSION" >/dev/null ||
