@@ -433,10 +433,15 @@ static int run_iommufd(const char *bdf)
 	win.size[0] = info.dma32_window_size;
 	win.shift[0] = 12;
 	win.have[0] = !!(info.pgsizes & 0x1000);
-	/* 64K TCEs where offered, else the largest size below */
+	/*
+	 * 64K TCEs where offered, else the largest size below, and none
+	 * larger than a CPU page: the buffers are not all huge pages, and
+	 * larger TCEs need IOMMU_HWPT_ALLOC_LARGE_PAGES and contiguous memory
+	 */
 	for (unsigned int shift = 16; shift >= 12; shift--) {
 		if ((info.flags & IOMMU_HW_INFO_SPAPR_TCE_DDW) &&
 		    (info.ddw_pgsizes & (1ULL << shift)) &&
+		    (1L << shift) <= sysconf(_SC_PAGESIZE) &&
 		    (DDW_SIZE >> shift) <= info.ddw_max_tces) {
 			win.start[1] = info.ddw_bus_offset;
 			win.size[1] = DDW_SIZE;
